@@ -41,7 +41,7 @@ class KimiError(Exception):
 
 
 class KimiConfigError(KimiError):
-    """A setting, route, mode or request field is invalid; the message says which and how to fix it."""
+    """A setting, route, mode or request field is invalid; the message names the fix."""
 
 
 class ContextBudgetError(KimiConfigError):
@@ -70,7 +70,7 @@ class KimiAPIError(KimiError):
 
 
 class RequestRejectedError(KimiAPIError):
-    """A 400 caused by the request the harness built (sampling values, tool_choice, context size)."""
+    """A 400 caused by the request the harness built (sampling, tool_choice, context)."""
 
 
 class HistoryProtocolError(KimiAPIError):
@@ -82,7 +82,7 @@ class KimiTransportError(KimiError):
 
 
 class KimiProtocolError(KimiError):
-    """The response body is not what the protocol promises: not JSON, not SSE, malformed or empty."""
+    """The response body is not JSON or SSE as promised, or is malformed or empty."""
 
 
 class KimiRouteError(KimiError, AssertionError):

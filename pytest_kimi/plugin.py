@@ -321,7 +321,9 @@ def kimi(request: pytest.FixtureRequest, _kimi_target: Target) -> Generator[Kimi
         api_key=api_key,
         timeout_s=route.timeout_s or settings.timeout_s,
         retry=RetryPolicy(
-            max_retries=route.max_retries if route.max_retries is not None else settings.max_retries,
+            max_retries=route.max_retries
+            if route.max_retries is not None
+            else settings.max_retries,
             backoff_s=settings.retry_backoff_s,
             max_backoff_s=settings.retry_max_backoff_s,
         ),
@@ -357,8 +359,11 @@ def pytest_runtest_makereport(
         error = call.excinfo.value
         report.user_properties.append(("kimi_failure_kind", "route"))
         report.sections.append(
-            ("pytest-kimi", f"route problem ({error.check}) on route {error.route!r}: "
-             "fix the route, not the model test")
+            (
+                "pytest-kimi",
+                f"route problem ({error.check}) on route {error.route!r}: "
+                "fix the route, not the model test",
+            )
         )
     return report
 

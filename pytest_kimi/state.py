@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_kimi.client.reply import Reply
 from pytest_kimi.config.routes import Route
 from pytest_kimi.config.settings import Settings
 
 if TYPE_CHECKING:
     from pytest_kimi.client.client import TransportWrapper
-    from pytest_kimi.client.reply import Reply
     from pytest_kimi.emulator.server import EmulatorServer
 
 __all__ = ["CALLS_KEY", "STATE_KEY", "KimiState", "Target", "TransportHook"]
@@ -76,4 +76,4 @@ class KimiState:
 
 
 STATE_KEY = pytest.StashKey[KimiState]()
-CALLS_KEY = pytest.StashKey["list[Reply]"]()
+CALLS_KEY = pytest.StashKey[list[Reply]]()

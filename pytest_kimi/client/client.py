@@ -146,10 +146,16 @@ class KimiClient:
         if extra_body:
             request_fields["extra_body"] = dict(extra_body)
         use_stream = self._use_stream(stream)
+        messages = to_messages(prompt, system=system)
+        if self.route.flavor == "anthropic":
+            from pytest_kimi.client.anthropic import build_anthropic_body
+
+            request_fields["stream"] = use_stream
+            return build_anthropic_body(self.route, self.mode, messages, request_fields)
         if use_stream:
             request_fields.setdefault("stream_options", {"include_usage": True})
         request_fields["stream"] = use_stream
-        return build_body(self.route, self.mode, to_messages(prompt, system=system), request_fields)
+        return build_body(self.route, self.mode, messages, request_fields)
 
     def _use_stream(self, stream: bool | None) -> bool:
         if stream is not None:
@@ -198,6 +204,10 @@ class KimiClient:
     def send(self, body: Mapping[str, Any], *, check: bool | None = None) -> Reply:
         """Send a body built by `build_request` (or by hand) and return the `Reply`."""
         __tracebackhide__ = True
+        if self.route.flavor == "anthropic":
+            from pytest_kimi.client.anthropic import send_anthropic
+
+            return self._finish(send_anthropic(self, body), check)
         accumulator = StreamAccumulator()
 
         def reset() -> None:
@@ -250,6 +260,10 @@ class KimiClient:
             id=parsed.id,
             emulated=exchange.headers.get(EMULATOR_HEADER) == "1" or self.route.is_emulator,
         )
+        return self._finish(reply, check)
+
+    def _finish(self, reply: Reply, check: bool | None) -> Reply:
+        __tracebackhide__ = True
         self.replies.append(reply)
         if self._on_reply is not None:
             self._on_reply(reply)

@@ -79,9 +79,14 @@ class Conversation:
         merged = {**self.defaults, **fields}
         reply = self.client.chat(self.messages, **merged)
         self.replies.append(reply)
-        self.messages.append(
-            assistant_message(reply, reasoning_field=self.client.route.history_reasoning_field)
-        )
+        if self.client.route.flavor == "anthropic":
+            from pytest_kimi.client.anthropic import anthropic_assistant_message
+
+            self.messages.append(anthropic_assistant_message(reply))
+        else:
+            self.messages.append(
+                assistant_message(reply, reasoning_field=self.client.route.history_reasoning_field)
+            )
         return reply
 
     def run_tools(

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pytest_kimi.client.reply import Reply
 from pytest_kimi.errors import KimiRouteError, ReasoningExhaustedError
 
-__all__ = ["REASONING_MARKUP", "TOOL_CALL_MARKUP", "SplitReasoning", "check_reply", "split_reasoning"]
+__all__ = [
+    "REASONING_MARKUP",
+    "TOOL_CALL_MARKUP",
+    "SplitReasoning",
+    "check_reply",
+    "split_reasoning",
+]
 
 REASONING_MARKUP = ("<think>", "</think>")
 # Kimi's raw tool-call tokens, which the kimi_k2 tool-call parser should consume.

@@ -116,7 +116,7 @@ class Reply:
         return bool(self.reasoning and self.reasoning.strip())
 
     def json(self) -> Any:
-        """Parse `content` as JSON; see `pytest_kimi.assertions.extract_json` for lenient parsing."""
+        """Parse `content` as strict JSON (see `pytest_kimi.grounding.extract_json`)."""
         return json.loads(self.text)
 
     def summary(self) -> dict[str, Any]:

@@ -61,8 +61,8 @@ class RetryPolicy:
         """Return the seconds to wait before retry number `attempt` (1-based)."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_backoff_s)
-        base = self.backoff_s * (2 ** (attempt - 1))
-        return min(base * (0.5 + random.random() / 2), self.max_backoff_s)
+        base = self.backoff_s * 2.0 ** (attempt - 1)
+        return float(min(base * (0.5 + random.random() / 2), self.max_backoff_s))
 
 
 @dataclass
@@ -95,7 +95,7 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         if parsed is None:
             return None
-        return max(parsed.timestamp() - time.time(), 0.0)
+        return max(float(parsed.timestamp()) - time.time(), 0.0)
 
 
 def sse_payloads(lines: Iterator[str]) -> Iterator[str]:
@@ -142,7 +142,9 @@ def api_error(route: str, status: int | None, body: Any) -> KimiAPIError:
         )
     elif status == 400 and any(marker in lowered for marker in _REJECTED_MARKERS):
         cls = RequestRejectedError
-        message += ". The request the test built breaks the route's contract; this is not a model failure."
+        message += (
+            ". The request the test built breaks the route's contract; this is not a model failure."
+        )
     elif status == 401:
         message += (
             ". Check the API key variable of this route; keys from platform.kimi.ai and "

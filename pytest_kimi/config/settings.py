@@ -119,6 +119,14 @@ def parse_settings(table: Mapping[str, Any], *, source: str, root: Path) -> Sett
         KimiConfigError: the table does not match `CONFIG_SCHEMA`, or it names
             a route that does not exist.
     """
+    routes_table = table.get("routes")
+    if isinstance(routes_table, Mapping):
+        for name, route_table in routes_table.items():
+            if isinstance(route_table, Mapping) and "api_key" in route_table:
+                raise KimiConfigError(
+                    f"route {name!r} in {source} sets api_key: keys are read only from the "
+                    "environment. Remove it and set api_key_env to the variable's name."
+                )
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
     errors = sorted(validator.iter_errors(dict(table)), key=lambda e: list(e.absolute_path))
     if errors:

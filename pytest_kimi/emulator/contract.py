@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_kimi.emulator.profile import Profile
 
@@ -68,7 +68,7 @@ def thinking_enabled(profile: Profile, body: Mapping[str, Any]) -> bool:
     if profile.official or profile.flavor in ("openai", "anthropic"):
         thinking = body.get("thinking")
         if isinstance(thinking, Mapping):
-            return thinking.get("type", "enabled") != "disabled"
+            return bool(thinking.get("type", "enabled") != "disabled")
         return True
     kwargs = body.get("chat_template_kwargs")
     if isinstance(kwargs, Mapping) and "thinking" in kwargs:
@@ -172,7 +172,10 @@ def _check_context(body: Mapping[str, Any], profile: Profile) -> None:
         )
 
 
-MediaCheck = Callable[[Mapping[str, Any], bool], "str | None"]
+class MediaCheck(Protocol):
+    """Return an API-style error message for a bad media part, or None."""
+
+    def __call__(self, part: Any, *, allow_video: bool) -> str | None: ...
 
 
 def _check_media(body: Mapping[str, Any], profile: Profile, check: MediaCheck | None) -> None:
@@ -184,14 +187,12 @@ def _check_media(body: Mapping[str, Any], profile: Profile, check: MediaCheck | 
             continue
         for part in content:
             if isinstance(part, Mapping) and part.get("type") in ("image_url", "video_url"):
-                problem = check(part, profile.supports_video)
+                problem = check(part, allow_video=profile.supports_video)
                 if problem:
                     raise _bad(problem)
 
 
-def validate_request(
-    body: Any, profile: Profile, *, media_check: MediaCheck | None = None
-) -> bool:
+def validate_request(body: Any, profile: Profile, *, media_check: MediaCheck | None = None) -> bool:
     """Validate a chat-completions body and return whether thinking is on.
 
     Raises:
@@ -206,7 +207,8 @@ def validate_request(
         raise _bad("Invalid request: model is required")
     if body.get("model") != profile.model:
         raise ContractViolation(
-            404, f"Not found the model {body.get('model')} or Permission denied",
+            404,
+            f"Not found the model {body.get('model')} or Permission denied",
             "resource_not_found_error",
         )
     thinking = thinking_enabled(profile, body)

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from pytest_kimi.emulator.anthropic import register_anthropic
 from pytest_kimi.emulator.scripts import Script
 from pytest_kimi.emulator.server import EmulatorServer
+from pytest_kimi.media.truth import truth_lines
+from pytest_kimi.media.validation import check_content_part
 
 __all__ = ["start_embedded_emulator"]
 
 
-def _media_check() -> Any:
-    try:
-        from pytest_kimi.media.validation import check_content_part
-    except ImportError:  # pragma: no cover - the media package ships with the plugin
-        return None
-    return check_content_part
-
-
-def _truth_reader() -> Any:
-    try:
-        from pytest_kimi.media.truth import truth_lines
-    except ImportError:  # pragma: no cover
-        return None
-
-    def read(message: Mapping[str, Any]) -> list[str]:
-        return truth_lines(message)
-
-    return read
-
-
 def start_embedded_emulator(scripts: Iterable[Script] = (), *, port: int = 0) -> EmulatorServer:
-    """Start an emulator on 127.0.0.1 (a free port unless `port` is given)."""
-    server = EmulatorServer(port=port, media_check=_media_check(), truth_reader=_truth_reader())
-    for script in scripts:
+    """Start an emulator on 127.0.0.1 (a free port unless `port` is given).
+
+    Scripts are tried in the order given.
+    """
+    server = EmulatorServer(port=port, media_check=check_content_part, truth_reader=truth_lines)
+    register_anthropic(server)
+    for script in reversed(list(scripts)):
         server.scripts.add(script)
     return server.start()

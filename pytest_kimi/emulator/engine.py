@@ -29,6 +29,7 @@ __all__ = ["Completion", "default_completion", "message_text"]
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 _MARKER = re.compile(r"^\s*(\[[^\]\s]{1,40}\]|【[^】]{1,40}】)\s*")
 _ARITHMETIC = re.compile(r"(-?\d+(?:\.\d+)?)\s*([+\-*/x×])\s*(-?\d+(?:\.\d+)?)")
+_KEY_VALUE = re.compile(r"^\s*([A-Za-z][\w ]{0,30}?)\s*:\s*(\S.*)$")
 _STOPWORDS = frozenset(
     "a an and are as at be by can could did do does for from has have how i in is it its "
     "me my of on or our please reply say tell that the their there this to was we what "
@@ -116,7 +117,7 @@ def _best_line(lines: list[str], question: str) -> tuple[str | None, float]:
 def _extractive_answer(line: str) -> str:
     marker = _MARKER.match(line)
     if marker:
-        text = line[marker.end():].strip()
+        text = line[marker.end() :].strip()
         return f'According to the context, "{text}" {marker.group(1)}'
     return f'According to the context, "{line}"'
 
@@ -171,17 +172,13 @@ def _argument_value(name: str, schema: Mapping[str, Any], question: str) -> Any:
     return words[-1] if words else ""
 
 
-def _tool_call(
-    tool: Mapping[str, Any], question: str, index: int
-) -> dict[str, Any]:
+def _tool_call(tool: Mapping[str, Any], question: str, index: int) -> dict[str, Any]:
     function = tool.get("function") or {}
     name = str(function.get("name"))
     parameters = function.get("parameters") or {}
     properties = parameters.get("properties") or {}
     required = parameters.get("required") or list(properties)
-    arguments = {
-        key: _argument_value(key, properties.get(key, {}), question) for key in required
-    }
+    arguments = {key: _argument_value(key, properties.get(key, {}), question) for key in required}
     # Kimi's native tool-call id form, as vLLM's kimi_k2 parser surfaces it.
     return {"id": f"functions.{name}:{index}", "name": name, "arguments": json.dumps(arguments)}
 
@@ -210,8 +207,15 @@ def _json_answer(body: Mapping[str, Any], lines: list[str], question: str) -> st
     schema = (response_format.get("json_schema") or {}).get("schema") or {}
     properties = schema.get("properties") or {}
     if not properties:
-        line, _ = _best_line(lines, question)
-        return json.dumps({"answer": line or "not in the context"})
+        pairs = {}
+        for line in lines:
+            found = _KEY_VALUE.match(line)
+            if found:
+                pairs[found.group(1).strip().lower().replace(" ", "_")] = _scalar(found.group(2))
+        if pairs:
+            return json.dumps(pairs)
+        best, _ = _best_line(lines, question)
+        return json.dumps({"answer": best or "not in the context"})
     context = "\n".join(lines)
     result: dict[str, Any] = {}
     for key, spec in properties.items():
@@ -220,6 +224,15 @@ def _json_answer(body: Mapping[str, Any], lines: list[str], question: str) -> st
         raw = found.group(1).strip().rstrip(".") if found else ""
         result[key] = _coerce(raw, spec if isinstance(spec, Mapping) else {})
     return json.dumps(result)
+
+
+def _scalar(raw: str) -> Any:
+    text = raw.strip().rstrip(".")
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return text
 
 
 def _coerce(raw: str, spec: Mapping[str, Any]) -> Any:

@@ -45,11 +45,20 @@ class Profile:
         return self.flavor == "moonshot"
 
 
-_VLLM = Profile(flavor="vllm", model="moonshotai/Kimi-K2.6", reasoning_field="reasoning",
-                enforce_sampling=False, supports_video=False)
-_SGLANG = Profile(flavor="sglang", model="moonshotai/Kimi-K2.6",
-                  reasoning_field="reasoning_content", enforce_sampling=False,
-                  supports_video=False)
+_VLLM = Profile(
+    flavor="vllm",
+    model="moonshotai/Kimi-K2.6",
+    reasoning_field="reasoning",
+    enforce_sampling=False,
+    supports_video=False,
+)
+_SGLANG = Profile(
+    flavor="sglang",
+    model="moonshotai/Kimi-K2.6",
+    reasoning_field="reasoning_content",
+    enforce_sampling=False,
+    supports_video=False,
+)
 
 BUILTIN_PROFILES: dict[str, Profile] = {
     "moonshot": Profile(),

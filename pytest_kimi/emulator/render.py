@@ -46,9 +46,7 @@ def _markup(calls: list[dict[str, Any]], clean_ids: bool) -> str:
 
 
 def _history_has_tool_ids(body: Mapping[str, Any]) -> bool:
-    return any(
-        isinstance(m, Mapping) and m.get("tool_calls") for m in body.get("messages") or []
-    )
+    return any(isinstance(m, Mapping) and m.get("tool_calls") for m in body.get("messages") or [])
 
 
 def apply_profile_faults(
@@ -100,7 +98,9 @@ def completion_body(
 ) -> dict[str, Any]:
     """Return a non-streaming chat-completion body."""
     content, reasoning, calls = parts
-    finish = completion.finish_reason if calls or completion.finish_reason != "tool_calls" else "stop"
+    finish = (
+        completion.finish_reason if calls or completion.finish_reason != "tool_calls" else "stop"
+    )
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -153,13 +153,21 @@ def completion_events(
     if content:
         events.extend(chunk({"content": piece}) for piece in _pieces(content))
     for index, call in enumerate(calls):
-        head = {"index": index, "id": call["id"], "type": "function",
-                "function": {"name": call["name"], "arguments": ""}}
+        head = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": ""},
+        }
         events.append(chunk({"tool_calls": [head]}))
         for piece in _pieces(call["arguments"], 8):
-            events.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+            events.append(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+            )
     usage = usage_for(body, completion)
-    finish = completion.finish_reason if calls or completion.finish_reason != "tool_calls" else "stop"
+    finish = (
+        completion.finish_reason if calls or completion.finish_reason != "tool_calls" else "stop"
+    )
     if profile.official:
         # Moonshot sends usage inside choices[0] on the finish chunk.
         events.append(chunk({}, finish_reason=finish, usage=usage))

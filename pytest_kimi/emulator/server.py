@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,7 +26,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pytest_kimi.emulator.contract import ContractViolation, thinking_enabled, validate_request
+from pytest_kimi.emulator.contract import (
+    ContractViolation,
+    MediaCheck,
+    thinking_enabled,
+    validate_request,
+)
 from pytest_kimi.emulator.engine import Completion, TruthReader, default_completion, message_text
 from pytest_kimi.emulator.profile import BUILTIN_PROFILES, Profile
 from pytest_kimi.emulator.render import (
@@ -40,7 +46,6 @@ __all__ = ["EmulatorServer", "ReceivedRequest"]
 logger = logging.getLogger("pytest_kimi.emulator")
 
 EMULATOR_HEADER = "x-pytest-kimi-emulator"
-MediaCheck = Callable[[Mapping[str, Any], bool], "str | None"]
 # Extra endpoint handlers by path suffix (for example the Anthropic Messages API);
 # each returns (status, headers, body or events).
 ExtraHandler = Callable[["EmulatorServer", Profile, Any], tuple[int, dict[str, str], Any]]
@@ -137,12 +142,18 @@ class _Handler(BaseHTTPRequestHandler):
         split = self._split_path()
         profile = self.server.emulator.profile(split[0]) if split else None
         if split is None or profile is None or split[1] != "/models":
-            self._send_json(404, {"error": {"type": "not_found", "message": f"no route {self.path}"}})
+            self._send_json(
+                404, {"error": {"type": "not_found", "message": f"no route {self.path}"}}
+            )
             return
         self._send_json(
             200,
-            {"object": "list", "data": [{"id": profile.model, "object": "model",
-                                         "owned_by": "pytest-kimi-emulator"}]},
+            {
+                "object": "list",
+                "data": [
+                    {"id": profile.model, "object": "model", "owned_by": "pytest-kimi-emulator"}
+                ],
+            },
         )
 
     def do_POST(self) -> None:  # noqa: N802
@@ -152,22 +163,39 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         if split is None or profile is None:
-            self._send_json(404, {"error": {"type": "not_found", "message": f"no route {self.path}"}})
+            self._send_json(
+                404, {"error": {"type": "not_found", "message": f"no route {self.path}"}}
+            )
             return
         try:
             body = json.loads(raw or b"null")
         except json.JSONDecodeError as exc:
-            self._send_json(400, {"error": {"type": "invalid_request_error",
-                                            "message": f"Invalid request: body is not JSON ({exc.msg})"}})
+            self._send_json(
+                400,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Invalid request: body is not JSON ({exc.msg})",
+                    }
+                },
+            )
             return
-        emulator.log(ReceivedRequest(self.path, split[0], _mask_headers(self.headers), body))
+        headers = _mask_headers(dict(self.headers.items()))
+        emulator.log(ReceivedRequest(self.path, split[0], headers, body))
         if profile.latency_s:
             time.sleep(profile.latency_s)
         if profile.api_key is not None:
             sent = self.headers.get("authorization", "")
             if sent != f"Bearer {profile.api_key}":
-                self._send_json(401, {"error": {"type": "invalid_authentication_error",
-                                                "message": "Invalid Authentication"}})
+                self._send_json(
+                    401,
+                    {
+                        "error": {
+                            "type": "invalid_authentication_error",
+                            "message": "Invalid Authentication",
+                        }
+                    },
+                )
                 return
         extra = emulator.extra_handlers.get(split[1])
         if extra is not None:
@@ -178,7 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(status, payload, headers)
             return
         if split[1] != "/chat/completions":
-            self._send_json(404, {"error": {"type": "not_found", "message": f"no route {self.path}"}})
+            self._send_json(
+                404, {"error": {"type": "not_found", "message": f"no route {self.path}"}}
+            )
             return
         self._chat(profile, split[0], body)
 
@@ -228,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def _stream_events(self, events: list[str], fault: Fault) -> None:
+    def _stream_events(self, events: list[str] | list[tuple[str, str]], fault: Fault) -> None:
         self._start_stream()
         if fault.slow_first_token_s:
             time.sleep(fault.slow_first_token_s)
@@ -239,7 +269,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.malformed_chunk and index == 1:
                 self._write_chunk(b'data: {"choices": [{"delta": \n\n')
                 continue
-            self._write_chunk(f"data: {event}\n\n".encode())
+            if isinstance(event, tuple):
+                name, data = event
+                self._write_chunk(f"event: {name}\ndata: {data}\n\n".encode())
+            else:
+                self._write_chunk(f"data: {event}\n\n".encode())
         self._end_stream()
 
 
@@ -268,6 +302,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     emulator: EmulatorServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            # The client gave up (a timeout test, a dropped stream); nothing to report.
+            logger.debug("emulator: client %s closed the connection early", client_address)
+            return
+        logger.exception("emulator: error while handling a request from %s", client_address)
 
 
 class EmulatorServer:
