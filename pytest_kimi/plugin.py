@@ -23,6 +23,7 @@ from pytest_kimi.config.settings import Settings, load_settings
 from pytest_kimi.emulator.scripts import Script, load_scripts
 from pytest_kimi.errors import KimiConfigError, KimiRouteError
 from pytest_kimi.fixtures import EmulatorHandle
+from pytest_kimi.report import ReportPlugin, add_report_options
 from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState, Target
 
 ROUTE_OPTION = "--kimi-route"
@@ -84,6 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PYPROJECT",
         help="Read [tool.pytest_kimi] from this file instead of the rootdir's pyproject.toml",
     )
+    add_report_options(parser)
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -140,6 +142,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[STATE_KEY] = _build_state(config)
     except KimiConfigError as exc:
         raise pytest.UsageError(f"pytest-kimi: {exc}") from None
+    config.pluginmanager.register(ReportPlugin(config), "kimi-report")
+    config.pluginmanager.import_plugin("pytest_kimi.snapshot.plugin")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
