@@ -9,15 +9,15 @@ Route and mode selection, from the widest to the narrowest:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_kimi.client.client import KimiClient
+from pytest_kimi.client.factory import make_client
 from pytest_kimi.client.reply import Reply
-from pytest_kimi.client.transport import RetryPolicy
 from pytest_kimi.config.routes import MODES
 from pytest_kimi.config.settings import Settings, load_settings
 from pytest_kimi.emulator.scripts import Script, load_scripts
@@ -25,6 +25,9 @@ from pytest_kimi.errors import KimiConfigError, KimiRouteError
 from pytest_kimi.fixtures import EmulatorHandle
 from pytest_kimi.report import ReportPlugin, add_report_options
 from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState, Target
+
+# Feature plugins with options of their own load with this one, before options are parsed.
+pytest_plugins = ["pytest_kimi.snapshot.plugin", "pytest_kimi.parity.plugin"]
 
 ROUTE_OPTION = "--kimi-route"
 MODE_OPTION = "--kimi-mode"
@@ -143,7 +146,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except KimiConfigError as exc:
         raise pytest.UsageError(f"pytest-kimi: {exc}") from None
     config.pluginmanager.register(ReportPlugin(config), "kimi-report")
-    config.pluginmanager.import_plugin("pytest_kimi.snapshot.plugin")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -286,20 +288,11 @@ def kimi_settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[STATE_KEY].settings
 
 
-def _skip_without_key(item: pytest.Item, route_name: str, key_envs: Sequence[str]) -> None:
-    names = " or ".join(key_envs)
-    pytest.skip(
-        f"route {route_name!r} needs an API key: {names} is not set. Export it to run "
-        f"live, or run on the emulator with {ROUTE_OPTION} emulator."
-    )
-
-
 @pytest.fixture
 def kimi(request: pytest.FixtureRequest, _kimi_target: Target) -> Generator[KimiClient]:
     """A client for this test's route and mode; the test runs once per pair."""
     state = request.config.stash[STATE_KEY]
-    item = request.node
-    options = kimi_marker_options(item)
+    options = kimi_marker_options(request.node)
     route = state.settings.route(_kimi_target.route)
     for capability in _as_list(options.get("needs")) or ():
         if not route.supports(capability):
@@ -307,34 +300,12 @@ def kimi(request: pytest.FixtureRequest, _kimi_target: Target) -> Generator[Kimi
                 f"route {route.name!r} ({route.flavor}) does not support {capability!r}, "
                 "which this test needs (kimi marker needs=...)"
             )
-    wrapper = None
-    for hook in state.transport_hooks:
-        wrapper = hook(item, route, _kimi_target.mode) or wrapper
-    api_key = route.api_key()
-    if not route.is_emulator and api_key is None and wrapper is None:
-        _skip_without_key(item, route.name, route.key_env_names())
-    resolved = state.resolve(route)
-    settings = state.settings
-    stream = options.get("stream")
-    if stream is None:
-        stream = state.stream if state.stream is not None else settings.stream
-    calls = item.stash.setdefault(CALLS_KEY, [])
-    client = KimiClient(
-        resolved,
+    client = make_client(
+        request.config,
+        route.name,
         _kimi_target.mode,
-        api_key=api_key,
-        timeout_s=route.timeout_s or settings.timeout_s,
-        retry=RetryPolicy(
-            max_retries=route.max_retries
-            if route.max_retries is not None
-            else settings.max_retries,
-            backoff_s=settings.retry_backoff_s,
-            max_backoff_s=settings.retry_max_backoff_s,
-        ),
-        stream=bool(stream),
-        health_checks=settings.health_checks,
-        transport_wrapper=wrapper,
-        on_reply=calls.append,
+        item=request.node,
+        stream=options.get("stream"),
     )
     yield client
     client.close()

@@ -19,6 +19,7 @@ from pytest_kimi.errors import KimiConfigError
 
 if TYPE_CHECKING:
     from pytest_kimi.client.conversation import Conversation
+    from pytest_kimi.parity.sampling import SampleResult
 
 __all__ = ["ContentInput", "KimiClient", "TransportWrapper", "to_messages"]
 
@@ -270,6 +271,23 @@ class KimiClient:
         if check if check is not None else self.health_checks:
             check_reply(reply)
         return reply
+
+    def sample(
+        self,
+        prompt: ContentInput,
+        *,
+        n: int,
+        answer: Any = None,
+        max_concurrency: int | None = None,
+        **fields: Any,
+    ) -> SampleResult:
+        """Send `prompt` `n` times concurrently and return the replies with agreement statistics.
+
+        See `pytest_kimi.parity.sampling.sample` for `answer` and the statistics.
+        """
+        from pytest_kimi.parity.sampling import sample
+
+        return sample(self, prompt, n=n, answer=answer, max_concurrency=max_concurrency, **fields)
 
     def conversation(self, *, system: str | None = None, **defaults: Any) -> Conversation:
         """Start a multi-turn conversation that writes each turn back as the route expects."""

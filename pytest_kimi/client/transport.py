@@ -22,6 +22,7 @@ import openai
 from pytest_kimi.errors import (
     HistoryProtocolError,
     KimiAPIError,
+    KimiError,
     KimiProtocolError,
     KimiTransportError,
     RequestRejectedError,
@@ -293,6 +294,9 @@ def send_chat(
             )
             retryable = True
         except openai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, KimiError):
+                # Raised by a transport wrapper (a budget, a cassette miss): not a network fault.
+                raise exc.__cause__ from None
             failure = KimiTransportError(
                 f"cannot connect to route {route!r} at {client.base_url} ({exc.__cause__ or exc}); "
                 "check base_url and that the server is running."

@@ -182,7 +182,8 @@ def format_stats_line(stats: RouteStats) -> str:
     """Return the summary line of one route and mode."""
     cost = "cost: n/a" if stats.cost_usd is None else f"cost: ${stats.cost_usd:.4f} (estimate)"
     return (
-        f"{stats.route} / {stats.mode}: {stats.tests} tests, {stats.passed} passed, "
+        f"{stats.route} / {stats.mode}: {stats.tests} test{'' if stats.tests == 1 else 's'}, "
+        f"{stats.passed} passed, "
         f"{stats.failed} failed, p50 {_seconds(stats.p50_s)}, p95 {_seconds(stats.p95_s)}, "
         f"tokens {stats.prompt_tokens} prompt / {stats.output_tokens} output, {cost}"
     )

@@ -74,7 +74,7 @@ def route_stats(
     """Return one `RouteStats` per route and mode in a report, sorted by route and mode.
 
     A test counts for each route and mode its calls used; a test with no call
-    counts under its own `route` and `mode` (which may be `None`, shown as `-`).
+    counts under its own `route` and `mode`, and a test with no route is left out.
     """
     table: dict[tuple[str, str], RouteStats] = {}
 
@@ -94,6 +94,9 @@ def _add_tests(report: Mapping[str, Any], row: Any) -> None:
     for test in report.get("tests", []):
         pairs = pairs_by_test.get(test["test_id"]) or {(test.get("route"), test.get("mode"))}
         for route, mode in pairs:
+            if route is None:
+                # A test that is not a kimi test (no route, no call) has no row.
+                continue
             stats = row(route, mode)
             stats.tests += 1
             stats.passed += test["outcome"] in ("passed", "xfailed")

@@ -56,7 +56,7 @@ def test_summary_line_per_route(report_pytester: pytest.Pytester) -> None:
             "*pytest-kimi summary*",
             "official / thinking: 5 tests, 5 passed, 0 failed, p50 2.00s, p95 4.00s, "
             "tokens 500 prompt / 100 output, cost: n/a",
-            "vllm / thinking: 1 tests, 0 passed, 1 failed, *",
+            "vllm / thinking: 1 test, 0 passed, 1 failed, *",
         ]
     )
 
