@@ -23,6 +23,7 @@ from pytest_kimi.config.settings import Settings, load_settings
 from pytest_kimi.emulator.scripts import Script, load_scripts
 from pytest_kimi.errors import KimiConfigError, KimiRouteError
 from pytest_kimi.fixtures import EmulatorHandle
+from pytest_kimi.media.errors import CapabilitySkip
 from pytest_kimi.report import ReportPlugin, add_report_options
 from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState, Target
 
@@ -322,6 +323,15 @@ def kimi_emulator(request: pytest.FixtureRequest) -> Generator[EmulatorHandle]:
     handle = EmulatorHandle(state.emulator())
     yield handle
     handle.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None]:
+    """Turn `CapabilitySkip` from the media helpers into a skip with its reason."""
+    try:
+        return (yield)
+    except CapabilitySkip as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -281,3 +281,26 @@ def test_help_lists_options(pytester: pytest.Pytester) -> None:
             "*--kimi-emulator-script=FILE*",
         ]
     )
+
+
+def test_video_on_route_without_video_is_skipped(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("""
+[tool.pytest_kimi]
+modes = ["instant"]
+[tool.pytest_kimi.routes.emu-vllm]
+flavor = "vllm"
+emulator = true
+""")
+    pytester.makepyfile("""
+from pytest_kimi.media import video_or_frames
+
+def test_clip(kimi, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\\x00\\x00\\x00\\x18ftypmp42" + bytes(64))
+    parts = video_or_frames(clip, supports_video=kimi.route.supports("video"),
+                            fallback="skip", route=kimi.route.name)
+    kimi.chat([*parts, "What happens in the clip?"])
+""")
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*emu-vllm*video*"])
