@@ -234,6 +234,9 @@ def _metric_cell(old: RouteStats | None, new: RouteStats | None, name: str, fmt:
             text += f" ({delta * 100:+.0f} pp)"
         elif isinstance(delta, int):
             text += f" ({delta:+d})"
+        elif fmt.endswith("}s"):
+            # Latencies: show the change in the same unit as the values.
+            text += f" ({delta:+.2f}s)"
         else:
             text += f" ({delta:+.4g})"
     return text
