@@ -119,7 +119,7 @@ def test_word_diff_marks_words() -> None:
 
 def test_markdown_metrics_deltas(reports: tuple[Path, Path]) -> None:
     text = render_markdown(compare(*reports))
-    assert "| official / thinking | 100% → 67% (-33 pp) | 1.00s → 3.00s (+2)" in text
+    assert "| official / thinking | 100% → 67% (-33 pp) | 1.00s → 3.00s (+2.00s)" in text
     assert "provenance changed: route official: model" in text
     assert text.index("### Regressions") < text.index("### Changed outputs")
 
