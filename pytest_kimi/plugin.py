@@ -24,6 +24,7 @@ from pytest_kimi.emulator.scripts import Script, load_scripts
 from pytest_kimi.errors import KimiConfigError, KimiRouteError
 from pytest_kimi.fixtures import EmulatorHandle
 from pytest_kimi.media.errors import CapabilitySkip
+from pytest_kimi.recording import add_recording_options, register_recording
 from pytest_kimi.report import ReportPlugin, add_report_options
 from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState, Target
 
@@ -90,6 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Read [tool.pytest_kimi] from this file instead of the rootdir's pyproject.toml",
     )
     add_report_options(parser)
+    add_recording_options(parser)
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -146,6 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[STATE_KEY] = _build_state(config)
     except KimiConfigError as exc:
         raise pytest.UsageError(f"pytest-kimi: {exc}") from None
+    register_recording(config)
     config.pluginmanager.register(ReportPlugin(config), "kimi-report")
 
 

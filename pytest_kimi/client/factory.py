@@ -21,8 +21,9 @@ from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState
 __all__ = ["OFFLINE_ATTRIBUTE", "compose_wrappers", "make_client", "transport_wrappers"]
 
 # A transport wrapper with this attribute set to True answers without the
-# network (a cassette replay), so a live route needs no API key.
-OFFLINE_ATTRIBUTE = "kimi_offline"
+# network (a cassette replay), so a live route needs no API key and an
+# emulator route needs no emulator.
+OFFLINE_ATTRIBUTE = "offline"
 
 
 def transport_wrappers(
@@ -94,8 +95,14 @@ def make_client(
     if stream is None:
         stream = state.stream if state.stream is not None else settings.stream
     max_retries = route.max_retries if route.max_retries is not None else settings.max_retries
+    if route.is_emulator and offline:
+        from pytest_kimi.recording import replay_base_url
+
+        resolved = route.with_base_url(replay_base_url(route))
+    else:
+        resolved = state.resolve(route)
     return KimiClient(
-        state.resolve(route),
+        resolved,
         mode,
         api_key=api_key,
         timeout_s=route.timeout_s or settings.timeout_s,
