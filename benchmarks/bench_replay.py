@@ -8,7 +8,7 @@ tell the N requests apart by their JSON body. With `--vcr-match-on url`, vcrpy
 leaves out the body and replays the same-URL recordings in order, which is its
 fastest setting. The timed part includes loading the cassette.
 
-Usage: PYTHONPATH=. /tmp/v/bin/python benchmarks/bench_replay.py [--calls N] [--stream]
+Usage: .venv/bin/python benchmarks/bench_replay.py [--calls N] [--stream]
        [--vcr-match-on body|url]
 """
 
