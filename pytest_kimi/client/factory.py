@@ -18,12 +18,19 @@ from pytest_kimi.client.transport import RetryPolicy
 from pytest_kimi.config.routes import Route
 from pytest_kimi.state import CALLS_KEY, STATE_KEY, KimiState
 
-__all__ = ["OFFLINE_ATTRIBUTE", "compose_wrappers", "make_client", "transport_wrappers"]
+__all__ = [
+    "OFFLINE_ATTRIBUTE",
+    "REPLAYS_ATTRIBUTE",
+    "compose_wrappers",
+    "make_client",
+    "transport_wrappers",
+]
 
-# A transport wrapper with this attribute set to True answers without the
-# network (a cassette replay), so a live route needs no API key and an
-# emulator route needs no emulator.
+# A transport wrapper with `offline` set never calls the network, so an emulator
+# route needs no emulator; one with `replays` set also has recordings to serve,
+# so a live route needs no API key.
 OFFLINE_ATTRIBUTE = "offline"
+REPLAYS_ATTRIBUTE = "replays"
 
 
 def transport_wrappers(
@@ -85,7 +92,8 @@ def make_client(
     wrappers = transport_wrappers(state, item, route, mode)
     api_key = route.api_key()
     offline = any(getattr(wrapper, OFFLINE_ATTRIBUTE, False) for wrapper in wrappers)
-    if skip_without_key and not route.is_emulator and api_key is None and not offline:
+    replays = any(getattr(wrapper, REPLAYS_ATTRIBUTE, False) for wrapper in wrappers)
+    if skip_without_key and not route.is_emulator and api_key is None and not replays:
         names = " or ".join(route.key_env_names())
         pytest.skip(
             f"route {route.name!r} needs an API key: {names} is not set. Export it to run "

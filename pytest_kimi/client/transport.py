@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import openai
@@ -31,6 +31,8 @@ from pytest_kimi.errors import (
 __all__ = ["RawExchange", "RetryPolicy", "send_chat", "sse_payloads"]
 
 logger = logging.getLogger("pytest_kimi")
+
+T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -272,46 +274,100 @@ def send_chat(
         KimiProtocolError: the body is not JSON or not SSE.
     """
     callback = on_event or (lambda chunk: False)
+    base_url = str(client.base_url)
+
+    def classify(exc: Exception) -> Failure | None:
+        return _classify_openai(exc, route, base_url)
+
+    exchange, attempts = retry_loop(
+        route, retry, lambda: _send_once(client, body, route, callback), classify, on_retry
+    )
+    exchange.attempts = attempts
+    return exchange
+
+
+def _classify_openai(exc: Exception, route: str, base_url: str) -> Failure | None:
+    if isinstance(exc, openai.APIStatusError):
+        error_body = exc.body
+        if isinstance(error_body, Mapping) and "error" not in error_body:
+            error_body = {"error": error_body}
+        return Failure(
+            api_error(route, exc.status_code, error_body),
+            retryable=exc.status_code in RETRYABLE_STATUS,
+            retry_after=parse_retry_after(exc.response.headers),
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return Failure(timeout_error(route, exc), retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc.__cause__, KimiError):
+            # Raised by a transport wrapper (a budget, a cassette miss): not a network fault.
+            return Failure(exc.__cause__, retryable=False)
+        return Failure(connect_error(route, base_url, exc.__cause__ or exc), retryable=True)
+    if isinstance(exc, _TruncatedStream | httpx2.TransportError):
+        return Failure(broken_stream_error(route, exc), retryable=True)
+    return None
+
+
+@dataclass
+class Failure:
+    """How one failed attempt is reported, and whether it is worth another try."""
+
+    error: Exception
+    retryable: bool
+    retry_after: float | None = None
+
+
+def timeout_error(route: str, exc: Exception) -> KimiTransportError:
+    """Build the error for a request that timed out."""
+    return KimiTransportError(
+        f"request to route {route!r} timed out ({exc}); raise timeout_s for the route "
+        "or check that the server is up."
+    )
+
+
+def connect_error(route: str, base_url: str, exc: BaseException) -> KimiTransportError:
+    """Build the error for a route that refused or dropped the connection."""
+    return KimiTransportError(
+        f"cannot connect to route {route!r} at {base_url} ({exc}); "
+        "check base_url and that the server is running."
+    )
+
+
+def broken_stream_error(route: str, exc: Exception) -> KimiTransportError:
+    """Build the error for a stream that ended before its last event."""
+    return KimiTransportError(f"stream from route {route!r} broke off: {exc}")
+
+
+def retry_loop(
+    route: str,
+    retry: RetryPolicy,
+    send_once: Callable[[], T],
+    classify: Callable[[Exception], Failure | None],
+    on_retry: Callable[[], None] | None = None,
+) -> tuple[T, int]:
+    """Call `send_once` until it succeeds or `classify` says to stop.
+
+    Returns the result and the number of attempts. `classify` maps an
+    exception to a `Failure`, or to None for exceptions that must propagate
+    unchanged; `on_retry` runs before each retry.
+    """
     attempt = 0
     while True:
         attempt += 1
-        retry_after: float | None = None
         try:
-            exchange = _send_once(client, body, route, callback)
-            exchange.attempts = attempt
-            return exchange
-        except openai.APIStatusError as exc:
-            error_body = exc.body
-            if isinstance(error_body, Mapping) and "error" not in error_body:
-                error_body = {"error": error_body}
-            failure: Exception = api_error(route, exc.status_code, error_body)
-            retryable = exc.status_code in RETRYABLE_STATUS
-            retry_after = parse_retry_after(exc.response.headers)
-        except openai.APITimeoutError as exc:
-            failure = KimiTransportError(
-                f"request to route {route!r} timed out ({exc}); raise timeout_s for the route "
-                "or check that the server is up."
-            )
-            retryable = True
-        except openai.APIConnectionError as exc:
-            if isinstance(exc.__cause__, KimiError):
-                # Raised by a transport wrapper (a budget, a cassette miss): not a network fault.
-                raise exc.__cause__ from None
-            failure = KimiTransportError(
-                f"cannot connect to route {route!r} at {client.base_url} ({exc.__cause__ or exc}); "
-                "check base_url and that the server is running."
-            )
-            retryable = True
-        except (_TruncatedStream, httpx2.TransportError) as exc:
-            failure = KimiTransportError(f"stream from route {route!r} broke off: {exc}")
-            retryable = True
-        if not retryable or attempt > retry.max_retries:
-            if attempt > 1:
-                failure.args = (f"{failure.args[0]} (after {attempt} attempts)",)
-            raise failure
-        delay = retry.delay(attempt, retry_after)
+            return send_once(), attempt
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+        error = failure.error
+        if not failure.retryable or attempt > retry.max_retries:
+            if attempt > 1 and error.args:
+                error.args = (f"{error.args[0]} (after {attempt} attempts)", *error.args[1:])
+            raise error
+        delay = retry.delay(attempt, failure.retry_after)
         logger.warning(
-            "route %s: attempt %d failed (%s); retrying in %.2fs", route, attempt, failure, delay
+            "route %s: attempt %d failed (%s); retrying in %.2fs", route, attempt, error, delay
         )
         if on_retry is not None:
             on_retry()

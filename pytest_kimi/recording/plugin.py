@@ -98,12 +98,15 @@ class CassetteWrapper:
     """The transport wrapper a test's `kimi` client gets.
 
     `offline` is true when the wrapper never calls the inner transport, so the
-    client needs no server (the emulator need not start).
+    client needs no server (the emulator need not start). `replays` is true
+    when it is offline and has a cassette to replay, so a live route needs no
+    API key.
     """
 
     def __init__(self, session: CassetteSession) -> None:
         self.session = session
         self.offline = not session.record_allowed
+        self.replays = self.offline and session.existed
 
     def __call__(self, inner: httpx2.BaseTransport) -> httpx2.BaseTransport:
         return CassetteTransport(self.session, None if self.offline else inner)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import WEATHER_TOOL
+from tests.anthropic.conftest import WEATHER_TOOL
 
 from pytest_kimi.client.client import KimiClient
 from pytest_kimi.client.reply import Reply, Timings, ToolCall, Usage

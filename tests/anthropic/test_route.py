@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import WEATHER_TOOL
+from tests.anthropic.conftest import WEATHER_TOOL
 from PIL import Image
 
 from pytest_kimi.client.client import KimiClient

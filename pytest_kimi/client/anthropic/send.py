@@ -25,12 +25,16 @@ from pytest_kimi.client.anthropic.parse import (
 from pytest_kimi.client.reply import Reply, Timings
 from pytest_kimi.client.transport import (
     RETRYABLE_STATUS,
-    RetryPolicy,
+    Failure,
     api_error,
+    broken_stream_error,
+    connect_error,
     parse_retry_after,
+    retry_loop,
     sse_payloads,
+    timeout_error,
 )
-from pytest_kimi.errors import KimiAPIError, KimiProtocolError, KimiTransportError
+from pytest_kimi.errors import KimiAPIError, KimiProtocolError
 
 if TYPE_CHECKING:
     from pytest_kimi.client.client import KimiClient
@@ -190,46 +194,27 @@ class _HTTPFailure(Exception):
 
 def _send_with_retries(client: KimiClient, body: Mapping[str, Any]) -> _Exchange:
     route = client.route.name
-    retry: RetryPolicy = client.retry
-    attempt = 0
-    while True:
-        attempt += 1
-        retry_after: float | None = None
-        try:
-            exchange = _send_once(client, body)
-            exchange.attempts = attempt
-            return exchange
-        except _HTTPFailure as exc:
-            failure: Exception = exc.error
-            retryable = exc.error.status_code in _RETRYABLE
-            retry_after = parse_retry_after(exc.headers)
-        except KimiAPIError as exc:
-            failure = exc
-            retryable = exc.status_code in _RETRYABLE
-        except httpx2.TimeoutException as exc:
-            failure = KimiTransportError(
-                f"request to route {route!r} timed out ({exc}); raise timeout_s for the route "
-                "or check that the server is up."
+
+    def classify(exc: Exception) -> Failure | None:
+        if isinstance(exc, _HTTPFailure):
+            return Failure(
+                exc.error,
+                retryable=exc.error.status_code in _RETRYABLE,
+                retry_after=parse_retry_after(exc.headers),
             )
-            retryable = True
-        except httpx2.ConnectError as exc:
-            failure = KimiTransportError(
-                f"cannot connect to route {route!r} at {client.route.base_url} ({exc}); "
-                "check base_url and that the server is running."
-            )
-            retryable = True
-        except (_TruncatedStream, httpx2.TransportError) as exc:
-            failure = KimiTransportError(f"stream from route {route!r} broke off: {exc}")
-            retryable = True
-        if not retryable or attempt > retry.max_retries:
-            if attempt > 1:
-                failure.args = (f"{failure.args[0]} (after {attempt} attempts)",)
-            raise failure
-        delay = retry.delay(attempt, retry_after)
-        logger.warning(
-            "route %s: attempt %d failed (%s); retrying in %.2fs", route, attempt, failure, delay
-        )
-        time.sleep(delay)
+        if isinstance(exc, KimiAPIError):
+            return Failure(exc, retryable=exc.status_code in _RETRYABLE)
+        if isinstance(exc, httpx2.TimeoutException):
+            return Failure(timeout_error(route, exc), retryable=True)
+        if isinstance(exc, httpx2.ConnectError):
+            return Failure(connect_error(route, client.route.base_url, exc), retryable=True)
+        if isinstance(exc, _TruncatedStream | httpx2.TransportError):
+            return Failure(broken_stream_error(route, exc), retryable=True)
+        return None
+
+    exchange, attempts = retry_loop(route, client.retry, lambda: _send_once(client, body), classify)
+    exchange.attempts = attempts
+    return exchange
 
 
 def send_anthropic(client: KimiClient, body: Mapping[str, Any]) -> Reply:
