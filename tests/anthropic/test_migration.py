@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.anthropic.conftest import WEATHER_TOOL
 
 from pytest_kimi.client.client import KimiClient
 from pytest_kimi.client.reply import Reply, Timings, ToolCall, Usage
@@ -19,6 +18,7 @@ from pytest_kimi.migration import (
     compare_protocols,
     compare_runs,
 )
+from tests.anthropic.conftest import WEATHER_TOOL
 
 ClientFactory = Callable[..., KimiClient]
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.anthropic.conftest import WEATHER_TOOL
 from PIL import Image
 
 from pytest_kimi.client.client import KimiClient
@@ -18,6 +17,7 @@ from pytest_kimi.errors import (
     KimiAPIError,
     RequestRejectedError,
 )
+from tests.anthropic.conftest import WEATHER_TOOL
 
 ClientFactory = Callable[..., KimiClient]
 QUESTION = "What is the weather in 'Tokyo'?"
