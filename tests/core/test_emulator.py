@@ -239,3 +239,39 @@ def test_standalone_command_serves(tmp_path: Any) -> None:
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode == 0
+
+
+def _png_data_url() -> str:
+    from pytest_kimi.media import bar_chart
+
+    return bar_chart(seed=1).part()["image_url"]["url"]
+
+
+@pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        ({"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@not-base64@@@"}},
+         "base64"),
+        ({"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,"
+                                             + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="}},
+         "image/png"),
+        ({"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0eAAAAAAAAABoAAAAMAAAAAQABAAEAGAAAAP8A"}},
+         "bmp"),
+        ({"type": "video_url", "video_url": {"url": "data:video/mp4;base64,AAAAGGZ0eXBtcDQyAAAAAGlzb21tcDQy"}},
+         "video"),
+    ],
+    ids=["bad-base64", "mime-mismatch", "unsupported-format", "video-on-vllm"],
+)
+def test_media_errors_are_400(emulator: EmulatorServer, part: dict[str, Any], message: str) -> None:
+    body = {"model": "moonshotai/Kimi-K2.6",
+            "messages": [{"role": "user", "content": [part, {"type": "text", "text": "what?"}]}]}
+    status, answer = _post(emulator, body, profile="vllm")
+    assert status == 400
+    assert answer["error"]["type"] == "invalid_request_error"
+    assert message in answer["error"]["message"].lower()
+
+
+def test_valid_image_is_accepted(emulator: EmulatorServer) -> None:
+    part = {"type": "image_url", "image_url": {"url": _png_data_url()}}
+    status, _ = _post(emulator, _body(messages=[{"role": "user", "content": [part, {"type": "text", "text": "Which bar is tallest?"}]}]))
+    assert status == 200
