@@ -33,8 +33,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     print(f"pytest-kimi emulator (emulator output, not Kimi K2.6 output) listening on {server.url}")
+    print(f"  official  base URL: {server.url}/v1 (the moonshot profile)")
     for profile in ("moonshot", "vllm", "sglang", "openai"):
         print(f"  {profile:9} base URL: {server.base_url(profile)}")
+    print(f"  anthropic Messages API: {server.url}/PROFILE/v1/messages for anthropic routes")
     sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -70,7 +70,7 @@ class RetryPolicy:
 
 @dataclass
 class RawExchange:
-    """What went over the wire for one call, kept for debugging."""
+    """The status, headers and body or events of one call, kept for debugging."""
 
     status_code: int
     headers: dict[str, str]
@@ -310,7 +310,7 @@ def _classify_openai(exc: Exception, route: str, base_url: str) -> Failure | Non
 
 @dataclass
 class Failure:
-    """How one failed attempt is reported, and whether it is worth another try."""
+    """The error for one failed attempt, and whether another attempt may succeed."""
 
     error: Exception
     retryable: bool

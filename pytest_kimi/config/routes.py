@@ -101,11 +101,26 @@ class Route:
         """Return whether the route declares `capability` (for example `video`)."""
         return capability in self.capabilities
 
+    @property
+    def requires_key(self) -> bool:
+        """Whether calls need an API key: Moonshot's routes, or any route naming `api_key_env`.
+
+        Self-hosted and gateway routes without `api_key_env` are called without one.
+        """
+        return self.api_key_env is not None or self.flavor in ("moonshot", "anthropic")
+
     def key_env_names(self) -> tuple[str, ...]:
-        """Environment variables read for the API key, in order."""
+        """Environment variables read for the API key, in order.
+
+        Moonshot's routes fall back to `KIMI_API_KEY` and `MOONSHOT_API_KEY`; other
+        routes read only their own `api_key_env`, so an official key is never sent
+        to a self-hosted server or gateway by accident.
+        """
         if self.api_key_env:
             return (self.api_key_env,)
-        return _DEFAULT_KEY_ENVS
+        if self.flavor in ("moonshot", "anthropic"):
+            return _DEFAULT_KEY_ENVS
+        return ()
 
     def api_key(self) -> str | None:
         """Read the API key from the environment; keys are never stored in config."""
@@ -122,6 +137,13 @@ class Route:
 
 def _check_base_url(name: str, base_url: str, source: str) -> None:
     parts = urlsplit(base_url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port outside 0-65535
+    except ValueError:
+        raise KimiConfigError(
+            f"invalid base_url {base_url!r} for route {name!r} in {source}: the port is not a "
+            "number from 1 to 65535."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise KimiConfigError(
             f"invalid base_url {base_url!r} for route {name!r} in {source}: expected an "
@@ -149,6 +171,13 @@ def route_from_table(name: str, table: Mapping[str, Any], *, source: str) -> Rou
         raise KimiConfigError(
             f"route {name!r} in {source} has no flavor: set flavor to one of {', '.join(FLAVORS)}."
         )
+    if emulator is not None:
+        from pytest_kimi.emulator.profile import check_profile_options
+
+        try:
+            check_profile_options(emulator)
+        except KimiConfigError as exc:
+            raise KimiConfigError(f"route {name!r} in {source}: {exc}") from None
     base_url = table.get("base_url", "")
     if emulator is None:
         if not base_url:

@@ -25,7 +25,7 @@ def preflight_outcomes(config: pytest.Config) -> list[CheckOutcome]:
     outcomes: list[CheckOutcome] = []
     for name in state.selected_routes:
         route = state.settings.route(name)
-        if not route.is_emulator and route.api_key() is None:
+        if not route.is_emulator and route.requires_key and route.api_key() is None:
             outcomes.append(
                 CheckOutcome(name, "*", "skipped", "no API key; the route's tests skip too")
             )

@@ -203,6 +203,13 @@ def validate_request(body: Any, profile: Profile, *, media_check: MediaCheck | N
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _bad("Invalid request: messages must be a non-empty array")
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if not isinstance(message, Mapping) or not isinstance(content, str | list | type(None)):
+            raise _bad(
+                f"Invalid request: messages[{index}].content must be a string, an array of "
+                "content parts or null"
+            )
     if not body.get("model"):
         raise _bad("Invalid request: model is required")
     if body.get("model") != profile.model:

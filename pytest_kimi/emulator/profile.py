@@ -71,14 +71,48 @@ BUILTIN_PROFILES: dict[str, Profile] = {
 _FIELD_NAMES = {f.name for f in fields(Profile)}
 
 
-def profile_from_options(flavor: str, model: str, options: dict[str, Any]) -> Profile:
-    """Build the profile for an emulator route from its `emulator = {...}` table."""
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "flavor": (str,),
+    "model": (str,),
+    "reasoning_field": (str,),
+    "context_window": (int,),
+    "supports_video": (bool,),
+    "enforce_sampling": (bool,),
+    "no_reasoning_parser": (bool,),
+    "ignore_thinking_switch": (bool,),
+    "rewrite_tool_ids": (bool,),
+    "latency_s": (int, float),
+    "api_key": (str,),
+}
+
+
+def check_profile_options(options: dict[str, Any]) -> None:
+    """Raise `KimiConfigError` for an unknown emulator option or a value of the wrong type."""
     unknown = sorted(set(options) - _FIELD_NAMES)
     if unknown:
         raise KimiConfigError(
             f"unknown emulator option(s) {', '.join(unknown)}: the options are "
-            f"{', '.join(sorted(_FIELD_NAMES))}."
+            f"{', '.join(sorted(_FIELD_NAMES - {'flavor', 'model'}))}."
         )
+    for key, value in options.items():
+        allowed = _OPTION_TYPES[key]
+        wrong_bool = isinstance(value, bool) and bool not in allowed
+        if wrong_bool or not isinstance(value, allowed):
+            names = " or ".join(kind.__name__ for kind in allowed)
+            raise KimiConfigError(
+                f"emulator option {key} = {value!r} is invalid: expected {names}."
+            )
+    field = options.get("reasoning_field")
+    if field is not None and field not in ("reasoning_content", "reasoning", "none"):
+        raise KimiConfigError(
+            f"emulator option reasoning_field = {field!r} is invalid: expected "
+            "'reasoning_content', 'reasoning' or 'none'."
+        )
+
+
+def profile_from_options(flavor: str, model: str, options: dict[str, Any]) -> Profile:
+    """Build the profile for an emulator route from its `emulator = {...}` table."""
+    check_profile_options(options)
     base = BUILTIN_PROFILES.get(flavor, Profile())
     values = {f.name: getattr(base, f.name) for f in fields(Profile)}
     values.update({"flavor": flavor, "model": model})

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from pytest_kimi.errors import KimiConfigError
 
 __all__ = ["Fault", "Script", "ScriptBook", "ScriptedReply", "load_scripts"]
@@ -102,6 +104,77 @@ def _unknown(kind: str, table: Mapping[str, Any], allowed: set[str], where: str)
         )
 
 
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_SCRIPT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "match": {
+            "type": "object",
+            "properties": {
+                "contains": {"anyOf": [{"type": "string"}, _STRINGS]},
+                "regex": {"type": "string"},
+                "mode": {"enum": ["thinking", "instant"]},
+                "profile": {"type": "string"},
+                "last_role": {"enum": ["system", "user", "assistant", "tool"]},
+                "has_tools": {"type": "boolean"},
+                "model": {"type": "string"},
+            },
+        },
+        "reply": {
+            "type": "object",
+            "properties": {
+                "content": {"type": "string"},
+                "reasoning": {"type": "string"},
+                "tool_calls": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string"}, "id": {"type": "string"}},
+                    },
+                },
+                "finish_reason": {"type": "string"},
+                "usage": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+        "fault": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer", "minimum": 200, "maximum": 599},
+                "error_type": {"type": "string"},
+                "message": {"type": "string"},
+                "retry_after": {"type": "number", "minimum": 0},
+                "drop_connection": {"type": "boolean"},
+                "slow_first_token_s": {"type": "number", "minimum": 0},
+                "truncate_after": {"type": "integer", "minimum": 0},
+                "malformed_chunk": {"type": "boolean"},
+                "body": {"type": "string"},
+                "content_type": {"type": "string"},
+                "empty_stream": {"type": "boolean"},
+            },
+        },
+        "times": {"type": "integer", "minimum": 1},
+        "name": {"type": "string"},
+    },
+}
+_SCRIPT_VALIDATOR = jsonschema.Draft202012Validator(_SCRIPT_SCHEMA)
+
+
+def _check_types(raw: Mapping[str, Any], where: str) -> None:
+    problem = next(iter(_SCRIPT_VALIDATOR.iter_errors(dict(raw))), None)
+    if problem is not None:
+        field = ".".join(str(part) for part in problem.absolute_path) or "script"
+        raise KimiConfigError(f"invalid {field} in {where}: {problem.message}.")
+    pattern = (raw.get("match") or {}).get("regex")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise KimiConfigError(
+                f"invalid match.regex {pattern!r} in {where}: {exc}. Fix the regular expression."
+            ) from exc
+
+
 def script_from_dict(raw: Mapping[str, Any], *, where: str) -> Script:
     """Build a `Script` from its dict form, naming `where` in any error."""
     if not isinstance(raw, Mapping):
@@ -119,6 +192,7 @@ def script_from_dict(raw: Mapping[str, Any], *, where: str) -> Script:
         fault = Fault(**raw["fault"])
     if reply is None and fault is None:
         raise KimiConfigError(f"a script in {where} has neither reply nor fault: add one.")
+    _check_types(raw, where)
     times = raw.get("times")
     if times is not None and (not isinstance(times, int) or times < 1):
         raise KimiConfigError(f"script times must be a positive integer in {where}, got {times!r}")

@@ -46,6 +46,8 @@ __all__ = ["EmulatorServer", "ReceivedRequest"]
 logger = logging.getLogger("pytest_kimi.emulator")
 
 EMULATOR_HEADER = "x-pytest-kimi-emulator"
+# Largest request body read; media-heavy requests stay well below it.
+MAX_BODY_BYTES = 256 * 1024 * 1024
 # Extra endpoint handlers by path suffix (for example the Anthropic Messages API);
 # each returns (status, headers, body or events).
 ExtraHandler = Callable[["EmulatorServer", Profile, Any], tuple[int, dict[str, str], Any]]
@@ -157,10 +159,41 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def do_POST(self) -> None:  # noqa: N802
+        try:
+            self._post()
+        except Exception as exc:  # a bug in the emulator must not look like a network fault
+            logger.exception("emulator: error while answering %s", self.path)
+            self._send_json(
+                500,
+                {
+                    "error": {
+                        "type": "server_error",
+                        "message": f"pytest-kimi emulator error: {exc!r}",
+                    }
+                },
+            )
+
+    def _post(self) -> None:
         split = self._split_path()
         emulator = self.server.emulator
         profile = emulator.profile(split[0]) if split else None
-        length = int(self.headers.get("content-length") or 0)
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send_json(
+                413,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": f"Invalid request: body of {length} bytes; "
+                        f"the emulator accepts at most {MAX_BODY_BYTES}",
+                    }
+                },
+            )
+            return
         raw = self.rfile.read(length) if length else b""
         if split is None or profile is None:
             self._send_json(

@@ -221,9 +221,9 @@ class RecordingPlugin:
                 media.check(interaction.request)
         except CassetteCorruptError as exc:
             raise CassetteCorruptError(
-                f"{exc}. It was left unchanged. Restore it from version control, or re-record "
-                f"it with: pytest {shlex.quote(nodeid)} {RECORD_MODE_OPTION} all "
-                "(this replaces the file).",
+                f"{str(exc).rstrip('.')}. It was left unchanged. Restore it from version "
+                f"control, or re-record it with: pytest {shlex.quote(nodeid)} "
+                f"{RECORD_MODE_OPTION} all (this replaces the file).",
                 path=exc.path,
             ) from None
         return cassette

@@ -11,6 +11,7 @@ for provider key tokens such as `sk-...`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_kimi.recording.secrets import SecretLeak, find_leaks
+from pytest_kimi.recording.secrets import SecretLeak, find_leaks, joined_stream_texts
 
 __all__ = ["FileLeak", "register_scan_path", "scan_files", "scan_roots"]
 
@@ -128,4 +129,26 @@ def scan_files(
             except OSError:
                 continue
             leaks.extend(FileLeak(path, leak) for leak in find_leaks(text, values))
+            leaks.extend(FileLeak(path, leak) for leak in _split_leaks(path, text, values))
+    return leaks
+
+
+def _split_leaks(path: Path, text: str, values: Mapping[str, str]) -> list[SecretLeak]:
+    """Find keys split across the chunks of a recorded stream in a cassette."""
+    if path.suffix != ".json" or '"events"' not in text:
+        return []
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return []
+    interactions = document.get("interactions") if isinstance(document, dict) else None
+    leaks: list[SecretLeak] = []
+    for interaction in interactions if isinstance(interactions, list) else []:
+        response = interaction.get("response") if isinstance(interaction, dict) else None
+        events = response.get("events") if isinstance(response, dict) else None
+        if not isinstance(events, list):
+            continue
+        for joined in joined_stream_texts(events):
+            for leak in find_leaks(joined, values):
+                leaks.append(SecretLeak(f"{leak.what}, split across stream chunks", 0))
     return leaks

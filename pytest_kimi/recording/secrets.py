@@ -74,7 +74,10 @@ class Redactor:
     def build(cls, header_names: Iterable[str], values: Iterable[str]) -> Redactor:
         """Build a redactor for these header names (any case) and literal secret values."""
         unique = tuple(sorted(set(values), key=len, reverse=True))
-        pattern = re.compile("|".join(re.escape(v) for v in unique)) if unique else None
+        # Case-insensitive: a model or the emulator may echo a key in another case.
+        pattern = (
+            re.compile("|".join(re.escape(v) for v in unique), re.IGNORECASE) if unique else None
+        )
         names = frozenset(name.lower() for name in (*DEFAULT_SECRET_HEADERS, *header_names))
         return cls(header_names=names, values=unique, _value_pattern=pattern)
 
@@ -100,6 +103,23 @@ class Redactor:
             return {key: self.json(item) for key, item in value.items()}
         return value
 
+    def events(self, events: list[Any]) -> list[Any]:
+        """Return recorded stream events with secrets replaced, also across chunk boundaries.
+
+        A key can arrive split over several deltas, where no single chunk contains
+        it. When the joined text of one streamed field needs redaction, the redacted
+        text goes into that field's first chunk and the later chunks become empty.
+        """
+        redacted: list[Any] = self.json(events)
+        for slots in stream_text_slots(redacted):
+            joined = "".join(holder[key] for holder, key in slots)
+            if not self.needs_redaction(joined):
+                continue
+            slots[0][0][slots[0][1]] = self.text(joined)
+            for holder, key in slots[1:]:
+                holder[key] = ""
+        return redacted
+
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Return `headers` with secret headers replaced whole and other values scrubbed."""
         return {
@@ -120,6 +140,41 @@ class Redactor:
         return "&".join(parts)
 
 
+_Slot = tuple[dict[str, Any], str]
+
+
+def _string_slots(
+    value: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], list[_Slot]]
+) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str) and key not in ("id", "object", "model", "type", "role"):
+                out.setdefault((*path, key), []).append((value, key))
+            else:
+                _string_slots(item, (*path, key), out)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            _string_slots(item, (*path, position), out)
+
+
+def stream_text_slots(events: list[Any]) -> list[list[_Slot]]:
+    """Group the string fields of stream events by their path, in arrival order.
+
+    Each group is one streamed field (for example `choices.0.delta.content`) whose
+    chunks join into the text a client sees.
+    """
+    groups: dict[tuple[Any, ...], list[_Slot]] = {}
+    for event in events:
+        payload = event.get("json") if isinstance(event, dict) else None
+        _string_slots(payload, (), groups)
+    return [slots for slots in groups.values() if len(slots) > 1]
+
+
+def joined_stream_texts(events: list[Any]) -> list[str]:
+    """Return the joined text of every streamed field (see `stream_text_slots`)."""
+    return ["".join(holder[key] for holder, key in slots) for slots in stream_text_slots(events)]
+
+
 @dataclass(frozen=True)
 class SecretLeak:
     """One secret found in a file: what kind and on which line (never the value)."""
@@ -131,8 +186,9 @@ class SecretLeak:
 def find_leaks(text: str, values: Mapping[str, str]) -> list[SecretLeak]:
     """Return the configured key values and key-shaped tokens found in `text`."""
     leaks: list[SecretLeak] = []
+    lowered = text.lower()
     for name, value in values.items():
-        position = text.find(value)
+        position = lowered.find(value.lower())
         if position >= 0:
             leaks.append(SecretLeak(f"the value of ${name}", text.count("\n", 0, position) + 1))
     for match in KEY_PATTERN.finditer(text):

@@ -333,7 +333,7 @@ class CassetteSession:
             response["json"] = redactor.json(apply_trace_policy(response["json"], policy))
         if "events" in response:
             apply_stream_trace_policy(response["events"], policy)
-            response["events"] = redactor.json(response["events"])
+            response["events"] = redactor.events(response["events"])
         for name in ("text", "error", "stream_error"):
             if name in response:
                 response[name] = redactor.json(response[name])

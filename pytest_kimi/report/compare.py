@@ -399,10 +399,18 @@ def compare_main(argv: Sequence[str] | None = None) -> int:
         print(f"pytest-kimi compare: {exc}", file=sys.stderr)
         return 2
     markdown = render_markdown(review)
-    if args.html:
-        args.html.write_text(render_html(review), encoding="utf-8")
-    if args.markdown:
-        args.markdown.write_text(markdown, encoding="utf-8")
+    try:
+        if args.html:
+            args.html.write_text(render_html(review), encoding="utf-8")
+        if args.markdown:
+            args.markdown.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"pytest-kimi compare: cannot write {exc.filename}: {exc.strerror}. "
+            "Pick a writable path for --html and --markdown.",
+            file=sys.stderr,
+        )
+        return 2
     if not args.html and not args.markdown:
         sys.stdout.write(markdown)
     regressions = len(review.by_category("regression"))

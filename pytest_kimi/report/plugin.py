@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ class ReportPlugin:
         self.config = config
         self.is_worker = hasattr(config, "workerinput")
         self.report_path = _configured_path(config, "kimi_report")
+        if self.report_path is not None and not self.is_worker:
+            _check_writable(self.report_path)
         prices_path = _configured_path(config, "kimi_prices")
         self.prices = load_prices(prices_path) if prices_path else {}
         self.tests: dict[str, dict[str, Any]] = {}
@@ -219,3 +222,25 @@ def _configured_path(config: pytest.Config, name: str) -> Path | None:
     if ini:
         return (config.rootpath / str(ini)).resolve()
     return None
+
+
+def _check_writable(path: Path) -> None:
+    """Reject a report path that cannot be written, before any test runs."""
+    if path.is_dir():
+        raise pytest.UsageError(
+            f"--kimi-report {str(path)!r} is a directory: pass a file path such as "
+            f"{str(path / 'kimi-report.json')!r}."
+        )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--kimi-report {str(path)!r}: cannot create the folder {str(parent)!r} "
+            f"({exc.strerror}). Pick another path."
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise pytest.UsageError(
+            f"--kimi-report {str(path)!r}: the folder {str(parent)!r} is not writable. "
+            "Pick another path."
+        )

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from pytest_kimi.client.reply import Reply
 from pytest_kimi.snapshot.record import plugin_version
 
@@ -38,8 +40,7 @@ REPORT_FORMAT = "pytest-kimi-report/1"
 IMAGE_URL_MAX_CHARS = 200_000
 
 EMULATED_NOTICE = (
-    "Routes marked emulated were served by the pytest-kimi emulator: "
-    "their output is not Kimi K2.6 output."
+    "Routes served by the pytest-kimi emulator ({routes}): their output is not Kimi K2.6 output."
 )
 
 
@@ -124,14 +125,14 @@ def build_report(
         routes.setdefault(
             key, {"emulated": key[3], "flavor": key[1], "model": key[2], "route": key[0]}
         )
-    emulated = any(route["emulated"] for route in routes.values())
+    emulated = sorted({route["route"] for route in routes.values() if route["emulated"]})
     moment = created or datetime.now(UTC)
     return {
         "calls": calls,
         "format": REPORT_FORMAT,
         "header": {
             "created": moment.isoformat(timespec="seconds"),
-            "notice": EMULATED_NOTICE if emulated else None,
+            "notice": EMULATED_NOTICE.format(routes=", ".join(emulated)) if emulated else None,
             "plugin_version": plugin_version(),
             "routes": sorted(routes.values(), key=lambda r: (r["route"], r["model"])),
         },
@@ -162,4 +163,38 @@ def load_report(path: Path) -> dict[str, Any]:
             f"report {str(path)!r} has format {found!r}, expected {REPORT_FORMAT!r}; "
             "write it with pytest --kimi-report PATH"
         )
+    problem = next(iter(_REPORT_VALIDATOR.iter_errors(report)), None)
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path) or "(root)"
+        raise ValueError(
+            f"report {str(path)!r} is not a valid {REPORT_FORMAT} report: at {where}, "
+            f"{problem.message}. Write it again with pytest --kimi-report PATH"
+        )
     return dict(report)
+
+
+# The parts of a report that the review reads; other keys are allowed.
+_REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "header", "calls", "tests"],
+    "properties": {
+        "header": {"type": "object"},
+        "calls": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["test_id"],
+                "properties": {"test_id": {"type": "string"}},
+            },
+        },
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["test_id", "outcome"],
+                "properties": {"test_id": {"type": "string"}, "outcome": {"type": "string"}},
+            },
+        },
+    },
+}
+_REPORT_VALIDATOR = jsonschema.Draft202012Validator(_REPORT_SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -275,3 +276,26 @@ def test_valid_image_is_accepted(emulator: EmulatorServer) -> None:
     part = {"type": "image_url", "image_url": {"url": _png_data_url()}}
     status, _ = _post(emulator, _body(messages=[{"role": "user", "content": [part, {"type": "text", "text": "Which bar is tallest?"}]}]))
     assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ({"match": {"regex": "(("}, "reply": {"content": "x"}}, "invalid match.regex '(('"),
+        ({"match": {}, "fault": {"status": "boom"}}, "invalid fault.status"),
+        ({"match": {}, "fault": {"truncate_after": "x"}}, "invalid fault.truncate_after"),
+        ({"match": {}, "fault": {"status": 99}}, "invalid fault.status"),
+    ],
+    ids=["regex", "status-type", "truncate-type", "status-range"],
+)
+def test_bad_scripts_are_config_errors(emulator: EmulatorServer, script: dict[str, Any], message: str) -> None:
+    from pytest_kimi.errors import KimiConfigError
+
+    with pytest.raises(KimiConfigError, match=re.escape(message)):
+        emulator.script(**script)
+
+
+def test_message_content_must_be_text_or_parts(emulator: EmulatorServer) -> None:
+    status, body = _post(emulator, _body(messages=[{"role": "user", "content": 5}]))
+    assert status == 400
+    assert "messages[0].content must be a string" in body["error"]["message"]

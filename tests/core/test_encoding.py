@@ -140,3 +140,15 @@ def test_explicit_sampling_is_sent_on_official() -> None:
 def test_unknown_mode_names_the_modes() -> None:
     with pytest.raises(KimiConfigError, match="unknown mode 'fast'.*thinking, instant, preserve"):
         mode_fields(OFFICIAL, "fast")
+
+
+def test_official_key_not_read_for_self_hosted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIMI_API_KEY", "sk-PLACEHOLDER-OFFICIAL-KEY-0001")
+    monkeypatch.setenv("LOCAL_KEY", "local-secret-0001")
+    assert VLLM.api_key() is None
+    assert not VLLM.requires_key
+    assert OFFICIAL.api_key() == "sk-PLACEHOLDER-OFFICIAL-KEY-0001"
+    own = route_from_table("v", {"flavor": "vllm", "base_url": "http://127.0.0.1:8000/v1",
+                                 "api_key_env": "LOCAL_KEY"}, source="test")
+    assert own.api_key() == "local-secret-0001"
+    assert own.requires_key

@@ -304,3 +304,76 @@ def test_clip(kimi, tmp_path):
     result = pytester.runpytest("-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*emu-vllm*video*"])
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "directory"])
+def test_unwritable_report_path_is_usage_error(pytester: pytest.Pytester, where: str) -> None:
+    pytester.makepyfile(SIMPLE_TEST)
+    pytester.path.joinpath("plain.txt").write_text("not a folder")
+    target = pytester.path / "plain.txt" / "r.json" if where == "under-a-file" else pytester.path
+    result = pytester.runpytest("--kimi-report", str(target))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--kimi-report*"])
+
+
+def test_misspelt_emulator_option_names_route(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("""
+[tool.pytest_kimi.routes.broken]
+flavor = "vllm"
+emulator = {no_reasoning_parsr = true}
+""")
+    pytester.makepyfile(SIMPLE_TEST)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*route 'broken'*unknown emulator option(s) no_reasoning_parsr*"])
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [("latency_s = 'slow'", "*emulator option latency_s = 'slow' is invalid: expected int or float*"),
+     ("reasoning_field = 'thoughts'", "*reasoning_field = 'thoughts' is invalid*")],
+)
+def test_wrong_emulator_option_type(pytester: pytest.Pytester, option: str, message: str) -> None:
+    pytester.makepyprojecttoml(f"""
+[tool.pytest_kimi.routes.broken]
+flavor = "vllm"
+emulator = {{{option}}}
+""")
+    pytester.makepyfile(SIMPLE_TEST)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_out_of_range_port_is_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("""
+[tool.pytest_kimi.routes.local]
+flavor = "vllm"
+base_url = "http://127.0.0.1:99999/v1"
+""")
+    pytester.makepyfile(SIMPLE_TEST)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*port is not a number from 1 to 65535*"])
+
+
+def test_keyless_self_hosted_route_runs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_kimi.emulator.embedded import start_embedded_emulator
+
+    monkeypatch.setenv("KIMI_API_KEY", "sk-PLACEHOLDER-OFFICIAL-KEY-0001")
+    server = start_embedded_emulator()
+    try:
+        pytester.makepyprojecttoml(f"""
+[tool.pytest_kimi]
+modes = ["thinking"]
+[tool.pytest_kimi.routes.local]
+flavor = "vllm"
+base_url = "{server.base_url('vllm')}"
+""")
+        pytester.makepyfile(SIMPLE_TEST)
+        result = pytester.runpytest("--kimi-route", "local", "--kimi-record-mode", "once")
+        result.assert_outcomes(passed=1)
+    finally:
+        server.stop()

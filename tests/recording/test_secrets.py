@@ -128,3 +128,40 @@ def test_redactor_headers_and_query() -> None:
     }
     assert redactor.query("key=abc&model=k2") == f"key={REDACTED}&model=k2"
     assert redactor.text(f"url?token={SECRET}") == f"url?token={REDACTED}"
+
+
+def _chunk(text: str) -> dict[str, object]:
+    return {"json": {"id": "c1", "choices": [{"index": 0, "delta": {"content": text}}]}}
+
+
+def test_key_split_across_chunks_is_redacted() -> None:
+    from pytest_kimi.recording.secrets import REDACTED, Redactor
+
+    redactor = Redactor.build([], ["PLACEHOLDERTESTVALUE9876"])
+    events = [_chunk("Here: PLACEHOLDERTESTVAL"), _chunk("UE9876 done")]
+    redacted = redactor.events(events)
+    joined = "".join(e["json"]["choices"][0]["delta"]["content"] for e in redacted)
+    assert "PLACEHOLDERTESTVALUE9876" not in joined
+    assert REDACTED in joined
+    assert joined.endswith(" done")
+    assert "PLACEHOLDERTESTVAL" not in str(redacted)
+
+
+def test_key_in_other_case_is_redacted() -> None:
+    from pytest_kimi.recording.secrets import Redactor
+
+    redactor = Redactor.build([], ["PlaceHolderTestValue9876"])
+    assert "placeholdertestvalue9876" not in redactor.text("echo placeholdertestvalue9876")
+
+
+def test_scan_finds_key_split_across_chunks(tmp_path: Path) -> None:
+    import json as json_module
+
+    from pytest_kimi.recording.scan import scan_files
+
+    cassette = tmp_path / "cassettes" / "t.json"
+    cassette.parent.mkdir()
+    events = [_chunk("Here: PLACEHOLDERTESTVAL"), _chunk("UE9876 done")]
+    cassette.write_text(json_module.dumps({"interactions": [{"response": {"events": events}}]}))
+    leaks = scan_files([tmp_path], [], {"MY_KEY": "PLACEHOLDERTESTVALUE9876"})
+    assert [leak.leak.what for leak in leaks] == ["the value of $MY_KEY, split across stream chunks"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -176,3 +177,23 @@ def test_html_renders_in_chromium(reports: tuple[Path, Path], tmp_path: Path) ->
     assert "<script>alert" not in dom
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     assert shutil.which(str(CHROMIUM))
+
+
+def test_compare_rejects_wrongly_shaped_report(tmp_path: Path) -> None:
+    from pytest_kimi.report.compare import compare_main
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"format": "pytest-kimi-report/1", "header": {}, "calls": [], "tests": []}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "pytest-kimi-report/1", "header": {}, "calls": 5, "tests": []}))
+    assert compare_main([str(good), str(bad)]) == 2
+
+
+def test_compare_reports_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_kimi.report.compare import compare_main
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"format": "pytest-kimi-report/1", "header": {}, "calls": [], "tests": []}))
+    status = compare_main([str(good), str(good), "--html", str(tmp_path / "missing" / "r.html")])
+    assert status == 2
+    assert "cannot write" in capsys.readouterr().err
