@@ -232,11 +232,6 @@ class KimiClient:
         else:
             parsed = parse_completion(exchange.body)
             response = exchange.body
-        completion_tokens = parsed.usage.completion_tokens
-        generation_s = exchange.total_s - (exchange.time_to_first_token_s or 0.0)
-        tokens_per_s = (
-            completion_tokens / generation_s if completion_tokens and generation_s > 0 else None
-        )
         reply = Reply(
             content=parsed.content,
             reasoning=parsed.reasoning,
@@ -244,10 +239,10 @@ class KimiClient:
             tool_calls=parsed.tool_calls,
             finish_reason=parsed.finish_reason,
             usage=parsed.usage,
-            timings=Timings(
+            timings=Timings.measure(
                 total_s=exchange.total_s,
                 time_to_first_token_s=exchange.time_to_first_token_s,
-                output_tokens_per_s=tokens_per_s,
+                completion_tokens=parsed.usage.completion_tokens,
                 attempts=exchange.attempts,
             ),
             route=self.route.name,

@@ -74,6 +74,20 @@ class Timings:
     output_tokens_per_s: float | None = None
     attempts: int = 1
 
+    @classmethod
+    def measure(
+        cls,
+        *,
+        total_s: float,
+        time_to_first_token_s: float | None,
+        completion_tokens: int | None,
+        attempts: int,
+    ) -> Timings:
+        """Build timings, with output tokens per second over the time after the first token."""
+        generation_s = total_s - (time_to_first_token_s or 0.0)
+        rate = completion_tokens / generation_s if completion_tokens and generation_s > 0 else None
+        return cls(total_s, time_to_first_token_s, rate, attempts)
+
 
 @dataclass
 class Reply:

@@ -234,11 +234,6 @@ def send_anthropic(client: KimiClient, body: Mapping[str, Any]) -> Reply:
     """
     exchange = _send_with_retries(client, body)
     message = exchange.message
-    completion_tokens = message.usage.completion_tokens
-    generation_s = exchange.total_s - (exchange.time_to_first_token_s or 0.0)
-    tokens_per_s = (
-        completion_tokens / generation_s if completion_tokens and generation_s > 0 else None
-    )
     reasoning = message.reasoning
     return Reply(
         content=message.content,
@@ -247,10 +242,10 @@ def send_anthropic(client: KimiClient, body: Mapping[str, Any]) -> Reply:
         tool_calls=message.tool_calls,
         finish_reason=message.finish_reason,
         usage=message.usage,
-        timings=Timings(
+        timings=Timings.measure(
             total_s=exchange.total_s,
             time_to_first_token_s=exchange.time_to_first_token_s,
-            output_tokens_per_s=tokens_per_s,
+            completion_tokens=message.usage.completion_tokens,
             attempts=exchange.attempts,
         ),
         route=client.route.name,
