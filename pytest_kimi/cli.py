@@ -16,6 +16,9 @@ def _serve(args: argparse.Namespace) -> int:
     from pytest_kimi.emulator.scripts import load_scripts
     from pytest_kimi.errors import KimiConfigError
 
+    # Installed before the banner, so a SIGTERM sent as soon as it appears stops cleanly.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scripts = []
     try:
         for path in args.script or ():
@@ -38,8 +41,6 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {profile:9} base URL: {server.base_url(profile)}")
     print(f"  anthropic Messages API: {server.url}/PROFILE/v1/messages for anthropic routes")
     sys.stdout.flush()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:
