@@ -175,8 +175,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         else:
             described.append(f"{name} ({route.flavor}, {route.host}, model {route.model})")
     lines = [
-        f"pytest-kimi: routes: {', '.join(described)}; modes: {', '.join(state.selected_modes)}"
-        f"; settings: {settings.source}"
+        f"pytest-kimi: kimi fixture routes: {', '.join(described)}; "
+        f"modes: {', '.join(state.selected_modes)}; settings: {settings.source}"
     ]
     if emulated:
         lines.append(

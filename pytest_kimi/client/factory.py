@@ -73,7 +73,7 @@ def make_client(
     """Return a client for `route_name` in `mode`, configured like the `kimi` fixture.
 
     Args:
-        config: the pytest config (holds the run's settings and emulator).
+        config: the pytest config, which contains the run's settings and emulator.
         route_name: a route from `[tool.pytest_kimi.routes]` or a built-in one.
         mode: `thinking`, `instant` or `preserve`.
         item: the test item; its transport hooks apply and its reply log

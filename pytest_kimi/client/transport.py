@@ -181,7 +181,7 @@ def _read_stream(
     if "text/event-stream" not in content_type:
         text = response.read().decode("utf-8", "replace")
         raise KimiProtocolError(
-            f"route {route!r} answered a stream request with content-type {content_type!r} "
+            f"route {route!r} responded to a stream request with content-type {content_type!r} "
             f"instead of text/event-stream: {text[:200]!r}"
         )
     events: list[str] = []
@@ -345,7 +345,7 @@ def retry_loop(
     classify: Callable[[Exception], Failure | None],
     on_retry: Callable[[], None] | None = None,
 ) -> tuple[T, int]:
-    """Call `send_once` until it succeeds or `classify` says to stop.
+    """Call `send_once` until it succeeds or `classify` marks the failure final.
 
     Returns the result and the number of attempts. `classify` maps an
     exception to a `Failure`, or to None for exceptions that must propagate

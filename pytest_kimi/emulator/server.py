@@ -162,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._post()
         except Exception as exc:  # a bug in the emulator must not look like a network fault
-            logger.exception("emulator: error while answering %s", self.path)
+            logger.exception("emulator: error while handling POST %s", self.path)
             self._send_json(
                 500,
                 {
@@ -409,7 +409,7 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     def base_url(self, profile: str = "moonshot") -> str:
-        """The OpenAI-style base URL (ending in `/v1`) of a profile."""
+        """Return the OpenAI-style base URL (ending in `/v1`) of a profile."""
         return f"{self.url}/{profile}/v1"
 
     # --- profiles and scripts -----------------------------------------------

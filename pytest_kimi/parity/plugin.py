@@ -397,6 +397,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 def overall_parity(comparisons: Sequence[Mapping[str, Any]]) -> list[str]:
     """Return one line per route with each quality metric averaged over `comparisons`."""
     totals: dict[str, dict[str, list[float]]] = {}
+    references = {str(comparison.get("reference")) for comparison in comparisons}
     for comparison in comparisons:
         for route, metrics in comparison["routes"].items():
             bucket = totals.setdefault(route, {metric: [] for metric in QUALITY_METRICS})
@@ -409,7 +410,8 @@ def overall_parity(comparisons: Sequence[Mapping[str, Any]]) -> list[str]:
             f"{metric} {sum(values) / len(values):.3f}" if values else f"{metric} -"
             for metric, values in bucket.items()
         )
-        lines.append(f"  {route}: {shown}")
+        label = f"{route} (reference, scored against itself)" if route in references else route
+        lines.append(f"  {label}: {shown}")
     return lines
 
 

@@ -25,7 +25,7 @@ def test_header_says_emulator_output_is_not_k26(pytester: pytest.Pytester) -> No
     result = pytester.runpytest()
     result.stdout.fnmatch_lines(
         [
-            "pytest-kimi: routes: emulator (embedded emulator, moonshot profile)*",
+            "pytest-kimi: kimi fixture routes: emulator (embedded emulator, moonshot profile)*",
             "*emulator output, not Kimi K2.6 output",
         ]
     )

@@ -186,3 +186,4 @@ def test_kimi_compare_fixture(pytester: pytest.Pytester, workers: str) -> None:
             "*int4: answer_agreement 1.000, tool_trigger_agreement 1.000, tool_call_f1 0.500*",
         ]
     )
+    result.stdout.fnmatch_lines(["*official (reference, scored against itself):*"])

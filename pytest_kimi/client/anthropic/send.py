@@ -44,7 +44,7 @@ __all__ = ["messages_url", "request_headers", "send_anthropic"]
 logger = logging.getLogger("pytest_kimi")
 
 EMULATOR_HEADER = "x-pytest-kimi-emulator"
-# Anthropic's API answers 529 `overloaded_error` when busy; it is transient.
+# Anthropic's API returns 529 `overloaded_error` when busy, which is transient.
 _RETRYABLE = RETRYABLE_STATUS | {529}
 # Status codes for error events that arrive inside a 200 stream.
 _STREAM_ERROR_STATUS = {
@@ -120,7 +120,7 @@ def _read_stream(
     if "text/event-stream" not in content_type:
         text = response.read().decode("utf-8", "replace")
         raise KimiProtocolError(
-            f"route {route!r} answered a stream request with content-type {content_type!r} "
+            f"route {route!r} responded to a stream request with content-type {content_type!r} "
             f"instead of text/event-stream: {text[:200]!r}"
         )
     accumulator = AnthropicStreamAccumulator(route)
